@@ -1,0 +1,124 @@
+"""The `relation-embedding` pipeline: word pairs -> prompts -> length-sorted, dynamically padded batches -> RelBERT ->
+one vector per pair.
+
+This file is copied into every saved model folder (remote code); it imports only torch and transformers.
+"""
+
+import os
+from collections.abc import Iterable, Sequence
+
+import torch
+
+from transformers import Pipeline
+
+
+DEFAULT_BATCH_SIZE = 64
+
+Pair = tuple[str, str]
+
+
+def as_pairs(inputs) -> tuple[list[Pair], bool]:
+    """Normalise pipeline inputs to a list of pairs; also say whether a single pair was given.
+
+    One pair is a tuple `(head, tail)`; a batch is a list (or any iterable) of pairs, each a tuple or a list of two
+    strings. A list of two strings is refused: `["Tokyo", "Japan"]` could mean either.
+    """
+    if isinstance(inputs, tuple):
+        return [inputs], True
+    if isinstance(inputs, str):
+        raise ValueError(f"expected a pair (head, tail) or a list of pairs, got the string {inputs!r}")
+    if not isinstance(inputs, Iterable):
+        raise ValueError(f"expected a pair (head, tail) or a list of pairs, got {type(inputs).__name__}")
+    pairs = list(inputs)
+    if len(pairs) == 2 and all(isinstance(item, str) for item in pairs):
+        raise ValueError(
+            f"got the list {pairs!r}: a pair is a tuple, e.g. pipe(({pairs[0]!r}, {pairs[1]!r})); "
+            "a batch is a list of pairs"
+        )
+    for index, pair in enumerate(pairs):
+        if not isinstance(pair, Sequence) or isinstance(pair, str) or len(pair) != 2:
+            raise ValueError(f"input {index} is not a pair (head, tail): {pair!r}")
+    return [tuple(pair) for pair in pairs], False
+
+
+def tokenize_pairs(tokenizer, config, pairs: Sequence[Pair]) -> dict[str, list[list[int]]]:
+    """Render each pair into `config.template` and tokenize, truncating at `config.max_length` (no padding).
+
+    Returns the tokenizer's lists (`input_ids`, `attention_mask`, and `token_type_ids` where the tokenizer makes them).
+    Raises `ValueError` naming the pair when a word is invalid, or when `mask` pooling lost its mask token to truncation.
+    """
+    prompts = [config.render_prompt(pair, tokenizer.mask_token) for pair in pairs]
+    encoding = tokenizer(prompts, truncation=True, max_length=config.max_length)
+    if config.aggregation_mode == "mask":
+        for pair, input_ids in zip(pairs, encoding["input_ids"]):
+            if config.mask_token_id not in input_ids:
+                raise ValueError(
+                    f"the prompt of pair {pair!r} lost its mask token to truncation at max_length={config.max_length}"
+                )
+    return dict(encoding)
+
+
+class RelationEmbeddingPipeline(Pipeline):
+    """Relation embeddings of word pairs.
+
+    ```python
+    >>> pipe = pipeline("relation-embedding", model="relbert/relbert-roberta-base-nce-semeval2012-0")
+    >>> pipe(("Tokyo", "Japan"))                                  # one pair -> list of hidden_size floats
+    >>> pipe([("Tokyo", "Japan"), ("Paris", "France")], batch_size=64, normalize=True, return_numpy=True)
+    ```
+
+    A pair is a tuple; a list is a batch (a list of two strings is refused as ambiguous). Each distinct pair is encoded
+    once; batches are sorted by prompt length and padded only to their longest prompt; outputs follow input order.
+
+    Call options: `batch_size` (default 64), `normalize` (L2-normalise each vector), `return_numpy` (`np.ndarray` of
+    float32 instead of a list of floats).
+    """
+
+    _load_tokenizer = True
+    _load_processor = False
+    _load_image_processor = False
+    _load_feature_extractor = False
+    _load_video_processor = False
+
+    def _sanitize_parameters(self, normalize: bool | None = None, return_numpy: bool | None = None, **kwargs):
+        postprocess_params = {}
+        if normalize is not None:
+            postprocess_params["normalize"] = normalize
+        if return_numpy is not None:
+            postprocess_params["return_numpy"] = return_numpy
+        return {}, {}, postprocess_params
+
+    def __call__(self, inputs, **kwargs):
+        """Embed one pair (a tuple) or a list of pairs. See the class docstring for options."""
+        pairs, single = as_pairs(inputs)
+        unique_pairs = list(dict.fromkeys(pairs))
+        encoding = tokenize_pairs(self.tokenizer, self.model.config, unique_pairs)
+        items = [{key: values[i] for key, values in encoding.items()} for i in range(len(unique_pairs))]
+        longest_first = sorted(range(len(items)), key=lambda i: -len(items[i]["input_ids"]))
+        kwargs.setdefault("batch_size", self._batch_size or DEFAULT_BATCH_SIZE)
+        # Right padding keeps absolute position ids (BERT) the same as without padding.
+        self.tokenizer.padding_side = "right"
+        vectors = super().__call__([items[i] for i in longest_first], **kwargs)
+        vector_of = {unique_pairs[i]: vector for i, vector in zip(longest_first, vectors)}
+        outputs = [vector_of[pair] for pair in pairs]
+        return outputs[0] if single else outputs
+
+    def preprocess(self, encoded_prompt: dict[str, list[int]]) -> dict[str, torch.Tensor]:
+        return {key: torch.tensor([values]) for key, values in encoded_prompt.items()}
+
+    def _forward(self, model_inputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        return {"relation_embedding": self.model(**model_inputs).relation_embedding}
+
+    def postprocess(self, model_outputs, normalize: bool = False, return_numpy: bool = False):
+        vector = model_outputs["relation_embedding"][0].float()
+        if normalize:
+            vector = torch.nn.functional.normalize(vector, dim=-1)
+        return vector.numpy() if return_numpy else vector.tolist()
+
+    def save_pretrained(self, save_directory: str | os.PathLike, **kwargs):
+        """Save a complete model folder (weights, config, tokenizer, code files) via the model's `save_pretrained`."""
+        self.model.save_pretrained(save_directory, **kwargs)
+        self.tokenizer.save_pretrained(save_directory)
+
+
+__all__ = ["RelationEmbeddingPipeline", "as_pairs", "tokenize_pairs"]
