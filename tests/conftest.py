@@ -1,0 +1,45 @@
+"""Shared fixtures. Everything runs offline: tiny models from tests/fixtures, data from the local mirror."""
+
+import json
+import os
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import pytest  # noqa: E402
+
+
+REFERENCE_DIR = Path(__file__).parent / "fixtures" / "reference"
+
+
+@pytest.fixture(scope="session")
+def reference() -> dict:
+    """Embeddings computed by the original relbert 2.0.2 (scripts/make_reference_fixture.py) and their inputs."""
+    with open(REFERENCE_DIR / "embeddings.json", encoding="utf-8") as file:
+        data = json.load(file)
+    data["pairs"] = [tuple(pair) for pair in data["pairs"]]
+    return data
+
+
+@pytest.fixture(scope="session")
+def tiny_model():
+    """An untrained RelBERT on the tiny random BERT of the fixtures (average_no_mask, reference template)."""
+    from relbert_hf import RelBertModel
+
+    return RelBertModel.from_backbone(REFERENCE_DIR / "tiny-bert").eval()
+
+
+@pytest.fixture(scope="session")
+def tiny_pipeline(tiny_model):
+    from transformers import pipeline
+
+    return pipeline("relation-embedding", model=tiny_model, tokenizer=tiny_model.tokenizer)
+
+
+@pytest.fixture(scope="session")
+def saved_tiny_model(tiny_model, tmp_path_factory) -> Path:
+    """`tiny_model` saved with `save_pretrained`."""
+    folder = tmp_path_factory.mktemp("tiny-relbert")
+    tiny_model.save_pretrained(folder)
+    return folder
