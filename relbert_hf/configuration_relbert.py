@@ -28,6 +28,22 @@ DEFAULT_TEMPLATE = (
 AGGREGATION_MODES = ("average_no_mask", "average", "mask", "cls")
 
 
+def check_pair(pair) -> tuple[str, str]:
+    """Return `pair` as a (head, tail) tuple; `ValueError` naming the pair if it is not two non-empty strings free of
+    template placeholders."""
+    if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+        raise ValueError(f"a word pair must be (head, tail), got {pair!r}")
+    for word in pair:
+        if not isinstance(word, str):
+            raise ValueError(f"words must be strings, got {type(word).__name__} {word!r} in pair {pair!r}")
+        if not word.strip():
+            raise ValueError(f"empty word in pair {pair!r}")
+        for placeholder in PLACEHOLDERS:
+            if placeholder in word:
+                raise ValueError(f"word {word!r} in pair {pair!r} contains the template placeholder {placeholder}")
+    return tuple(pair)
+
+
 def _served_by_installed_pipelines(custom_pipelines: dict | None) -> bool:
     """Whether every task of a config's `custom_pipelines` is registered in this process's `PIPELINE_REGISTRY`."""
     pipelines = sys.modules.get("transformers.pipelines")
@@ -102,21 +118,11 @@ class RelBertConfig(PreTrainedConfig):
 
         Raises `ValueError` naming the pair when it is not two non-empty strings or a word contains a placeholder.
         """
-        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-            raise ValueError(f"a word pair must be (head, tail), got {pair!r}")
-        for word in pair:
-            if not isinstance(word, str):
-                raise ValueError(f"words must be strings, got {type(word).__name__} {word!r} in pair {pair!r}")
-            if not word.strip():
-                raise ValueError(f"empty word in pair {pair!r}")
-            for placeholder in PLACEHOLDERS:
-                if placeholder in word:
-                    raise ValueError(f"word {word!r} in pair {pair!r} contains the template placeholder {placeholder}")
-        head, tail = pair
+        head, tail = check_pair(pair)
         prompt = self.template.replace(SUBJECT_PLACEHOLDER, head).replace(OBJECT_PLACEHOLDER, tail)
         return prompt.replace(MASK_PLACEHOLDER, mask_token)
 
 
 RelBertConfig.register_for_auto_class()
 
-__all__ = ["RelBertConfig", "DEFAULT_TEMPLATE", "AGGREGATION_MODES"]
+__all__ = ["RelBertConfig", "DEFAULT_TEMPLATE", "AGGREGATION_MODES", "check_pair"]

@@ -16,6 +16,7 @@ A full template string (`template`, or a non-null `custom_template`) wins over a
 """
 
 import os
+import shutil
 from pathlib import Path
 
 from transformers import PreTrainedConfig
@@ -80,6 +81,8 @@ def load_legacy_checkpoint(
     kwargs.pop("config", None)  # the encoder's config, as `pipeline(...)` passes it: read again from the checkpoint
     hub_kwargs = {key: kwargs[key] for key in ("cache_dir", "local_files_only", "token", "revision") if key in kwargs}
     config_dict, _ = PreTrainedConfig.get_config_dict(pretrained_model_name_or_path, **hub_kwargs)
+    if config_dict.get("model_type") == "relbert":
+        raise ValueError(f"{pretrained_model_name_or_path} is already a relbert-hf checkpoint; nothing to convert")
     if "relbert_config" not in config_dict:
         raise ValueError(
             f"{pretrained_model_name_or_path} is neither a RelBERT checkpoint nor one of the original relbert library "
@@ -97,14 +100,19 @@ def convert_legacy_checkpoint(
 ) -> Path:
     """Write a checkpoint of the original relbert library (Hub id or folder) as a relbert-hf model folder.
 
-    Refuses to write into a non-empty `destination` unless `overwrite` (then files of the same name are replaced);
-    returns the destination.
+    Refuses a non-empty `destination` unless `overwrite`, in which case the old folder is replaced, but only after the
+    new one has been written completely (next to it, as `<destination>.partial`). Returns the destination.
     """
     destination = Path(destination)
     if destination.exists() and any(destination.iterdir()) and not overwrite:
-        raise FileExistsError(f"{destination} is not empty; choose another folder or pass overwrite=True")
+        raise FileExistsError(f"{destination} is not empty; choose another folder or overwrite it")
     model = load_legacy_checkpoint(source, max_length=max_length)
-    model.save_pretrained(destination)
+    partial = destination.with_name(destination.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    model.save_pretrained(partial)
+    if destination.exists():  # replaced only once the new folder is complete
+        shutil.rmtree(destination)
+    partial.rename(destination)
     return destination
 
 

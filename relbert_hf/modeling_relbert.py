@@ -196,7 +196,7 @@ class RelBertModel(RelBertPreTrainedModel):
             max_length=max_length,
             mask_token_id=tokenizer.mask_token_id,
         )
-        model = cls(config, encoder=encoder)
+        model = cls(config, encoder=encoder).eval()  # like `from_pretrained`; call `.train()` to fine-tune
         model.tokenizer = tokenizer
         return model
 

@@ -80,6 +80,16 @@ class RelationEmbeddingPipeline(Pipeline):
     _load_feature_extractor = False
     _load_video_processor = False
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if getattr(self.model.config, "model_type", None) != "relbert":
+            raise ValueError(
+                f"the relation-embedding pipeline needs a RelBERT model, got a {type(self.model).__name__}; "
+                "build an untrained one on a plain encoder with RelBertModel.from_backbone(...)"
+            )
+        # Right padding keeps absolute position ids (BERT) the same as without padding.
+        self.tokenizer.padding_side = "right"
+
     def _sanitize_parameters(self, normalize: bool | None = None, return_numpy: bool | None = None, **kwargs):
         postprocess_params = {}
         if normalize is not None:
@@ -96,8 +106,6 @@ class RelationEmbeddingPipeline(Pipeline):
         items = [{key: values[i] for key, values in encoding.items()} for i in range(len(unique_pairs))]
         longest_first = sorted(range(len(items)), key=lambda i: -len(items[i]["input_ids"]))
         kwargs.setdefault("batch_size", self._batch_size or DEFAULT_BATCH_SIZE)
-        # Right padding keeps absolute position ids (BERT) the same as without padding.
-        self.tokenizer.padding_side = "right"
         vectors = super().__call__([items[i] for i in longest_first], **kwargs)
         vector_of = {unique_pairs[i]: vector for i, vector in zip(longest_first, vectors)}
         outputs = [vector_of[pair] for pair in pairs]

@@ -105,3 +105,18 @@ def test_convert_refuses_a_non_empty_destination_and_leaves_it_intact(tmp_path):
         convert_legacy_checkpoint(REFERENCE_DIR / "tiny-roberta-relbert2", destination)
     assert [path.name for path in destination.iterdir()] == ["notes.txt"]
     assert (destination / "notes.txt").read_text() == "keep me"
+
+
+def test_convert_with_overwrite_replaces_the_old_folder(tmp_path):
+    destination = tmp_path / "occupied"
+    destination.mkdir()
+    (destination / "stale.bin").write_text("old weights")
+    convert_legacy_checkpoint(REFERENCE_DIR / "tiny-roberta-relbert2", destination, overwrite=True)
+    assert not (destination / "stale.bin").exists()
+    assert (destination / "model.safetensors").is_file()
+    assert not (tmp_path / "occupied.partial").exists()
+
+
+def test_convert_refuses_a_folder_that_is_already_relbert_hf(saved_tiny_model, tmp_path):
+    with pytest.raises(ValueError, match="already a relbert-hf checkpoint"):
+        convert_legacy_checkpoint(saved_tiny_model, tmp_path / "out")

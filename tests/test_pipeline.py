@@ -114,3 +114,8 @@ def test_auto_model_loads_the_installed_class_without_trust_remote_code(saved_ti
 
     model = AutoModel.from_pretrained(saved_tiny_model)
     assert type(model) is RelBertModel
+
+
+def test_a_plain_encoder_is_refused_with_a_pointer_to_from_backbone():
+    with pytest.raises(ValueError, match="needs a RelBERT model, got a BertModel.*from_backbone"):
+        pipeline("relation-embedding", model=str(REFERENCE_DIR / "tiny-bert"))
