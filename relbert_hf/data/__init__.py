@@ -10,4 +10,10 @@ from .semeval2012 import (
 )
 
 __all__ = ["DATA_ENV", "data_mirror", "dataset_file", "load_json_dataset", "read_jsonl"]
-__all__ += ["SEMEVAL2012_REPO_ID", "RelationPairs", "build_semeval2012", "load_relation_dataset", "write_relation_dataset"]
+__all__ += [
+    "SEMEVAL2012_REPO_ID",
+    "RelationPairs",
+    "build_semeval2012",
+    "load_relation_dataset",
+    "write_relation_dataset",
+]
