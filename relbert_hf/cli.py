@@ -6,6 +6,10 @@ relbert-hf embed --input pairs.tsv --output vectors.jsonl --normalize
 relbert-hf similarity Tokyo:Japan Paris:France                 # cosine of the two relation embeddings
 relbert-hf analogy word:language note:music chapter:book color:painting --json
 relbert-hf convert OLD_RELBERT_CHECKPOINT NEW_FOLDER           # original relbert library -> relbert-hf folder
+relbert-hf evaluate runs/x --tasks analogy,classification       # benchmarks of the model card -> runs/x/results.json
+relbert-hf train --output_dir runs/x --data DATA                 # NCE fine-tuning (same as python -m relbert_hf.train)
+relbert-hf card runs/x --repo-id org/name                       # model card (model-index) -> runs/x/README.md
+relbert-hf push runs/x --repo-id org/name --dry-run             # check the folder, show what would be uploaded
 ```
 
 Without `--model` the commands use an UNTRAINED RelBERT: the embedded all-MiniLM-L6-v2 encoder with the reference
@@ -306,8 +310,108 @@ def run_convert(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_evaluate(args: argparse.Namespace) -> int:
+    """`evaluate`: the RelBERT benchmarks -> a table on stdout and results.json (see `relbert_hf.evaluation`)."""
+    from .evaluation import evaluate_model, format_results_table, write_results
+
+    if args.model_path and args.model:
+        raise InputError("give the model as MODEL or as --model, not both")
+    args.model = args.model_path or args.model
+    if args.output is not None:
+        output = Path(args.output)
+    elif args.model is not None and Path(args.model).is_dir():
+        output = Path(args.model) / "results.json"
+    else:
+        output = Path("results.json")
+    if output.exists() and not args.overwrite:
+        raise FileExistsError(f"{output} exists; pass --overwrite to replace it")
+    pipe = _pipeline_from_args(args)
+    name = args.model or f"untrained RelBERT on {args.backbone or 'all-MiniLM-L6-v2 (embedded)'}"
+    results = evaluate_model(
+        pipe,
+        tasks=args.tasks,
+        datasets=args.datasets,
+        batch_size=args.batch_size,
+        cache_dir=args.cache_dir,
+        analogy_scoring=args.analogy_scoring,
+        probe_grid=args.probe_grid,
+        probe_jobs=args.probe_jobs,
+        limit=args.limit,
+        model_name=name,
+    )
+    print(format_results_table(results))
+    write_results(results, output, overwrite=args.overwrite)
+    print(f"wrote {output}", file=sys.stderr)
+    return 0
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """`train`: every option goes to `python -m relbert_hf.train` (see `relbert-hf train --help`)."""
+    from .train import main as train_main
+
+    return train_main(args.options)
+
+
+def run_card(args: argparse.Namespace) -> int:
+    """`card`: README.md (model card with model-index) from results.json and finetuning_config.json (see `hub_card`)."""
+    from hub_card import save_model_card
+
+    paths = save_model_card(
+        args.model_dir,
+        repo_id=args.repo_id,
+        license=args.license,
+        eval_results_files=args.eval_results_files,
+        overwrite=args.overwrite,
+    )
+    for path in paths:
+        print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+def run_push(args: argparse.Namespace) -> int:
+    """`push`: check a model folder, then upload it to the Hub (`--dry-run`: list what would be uploaded)."""
+    from huggingface_hub import ModelCard
+
+    from hub_card import README_NAME, missing_items, push_model_folder, upload_plan
+
+    missing = missing_items(args.model_dir, args.repo_id)
+    if missing:
+        print(f"{PROG}: error: {args.model_dir} is not ready to push to {args.repo_id}:", file=sys.stderr)
+        for item in missing:
+            print(f"  - {item}", file=sys.stderr)
+        return 2
+    if args.dry_run:
+        files = upload_plan(args.model_dir)
+        target = f"https://huggingface.co/{args.repo_id} (revision {args.revision or 'main'}, new repo private: "
+        target += f"{'yes' if args.private else 'no'})"
+        print(f"dry run, nothing sent: {len(files)} files, {sum(size for _, size in files):,} bytes -> {target}")
+        for path, size in files:
+            print(f"{size:>14,}  {path}")
+        print(f"\n{README_NAME} metadata:")
+        print(ModelCard.load(Path(args.model_dir) / README_NAME).data.to_yaml())
+        return 0
+    try:
+        commit = push_model_folder(
+            args.model_dir,
+            args.repo_id,
+            private=args.private,
+            token=args.token,
+            revision=args.revision,
+            commit_message=args.commit_message,
+        )
+    except OSError as error:  # huggingface_hub: OfflineModeIsEnabled, HfHubHTTPError (auth, permissions, ...)
+        raise OSError(f"push to {args.repo_id} failed: {_one_line(error)}") from error
+    print(f"pushed {args.model_dir} to {commit.commit_url}")
+    return 0
+
+
 # --------------------------------------------------------------------------------------------------------------------
 # parser
+
+
+def _comma_list(text: str) -> list[str]:
+    """`a,b` -> `["a", "b"]` (empty items dropped)."""
+    return [item.strip() for item in text.split(",") if item.strip()]
 
 
 def _positive_int(text: str) -> int:
@@ -482,6 +586,159 @@ def build_parser() -> argparse.ArgumentParser:
         "--overwrite",
         action="store_true",
         help="replace a non-empty DESTINATION (only once the new folder is completely written)",
+    )
+
+    # choices are checked by relbert_hf.evaluation when the command runs (importing it here would slow every command)
+    evaluate = _add_subcommand(
+        subparsers,
+        "evaluate",
+        run_evaluate,
+        help="run the RelBERT benchmarks (analogy, classification, relation mapping) -> results.json",
+        description="Evaluate a relation-embedding model on the benchmarks of the RelBERT model cards: analogy\n"
+        "questions (accuracy), lexical relation classification (micro/macro F1 of an MLP probe) and relation mapping\n"
+        "(accuracy). Prints a table and writes results.json with the reference keys (sat_full, sat/test, ...,\n"
+        "lexical_relation_classification/BLESS, relation_mapping), the model, template, aggregation and timings.\n"
+        "Datasets come from $RELBERT_HF_DATA (a local mirror) when set, else from the Hub.\n\n"
+        "Without MODEL this evaluates the BASELINE: an untrained RelBERT (embedded all-MiniLM-L6-v2, reference\n"
+        "template, average_no_mask, no fine-tuning), which shows what fine-tuning adds; --backbone gives the\n"
+        "same baseline on another encoder.",
+        epilog="example: relbert-hf evaluate relbert/relbert-roberta-base-nce-semeval2012-0 --tasks analogy "
+        "--output results.json",
+    )
+    evaluate.add_argument(
+        "model_path",
+        nargs="?",
+        metavar="MODEL",
+        help="trained RelBERT (Hub id or folder), same as --model; default: the untrained baseline (see above)",
+    )
+    evaluate.add_argument(
+        "--tasks",
+        type=_comma_list,
+        action="extend",
+        metavar="TASK[,TASK]",
+        help="benchmark families to run: analogy, classification, mapping (default: all)",
+    )
+    evaluate.add_argument(
+        "--datasets",
+        type=_comma_list,
+        action="extend",
+        metavar="NAME[,NAME]",
+        help="only these benchmarks of the selected tasks: sat_full, sat, bats, u2, u4, google, "
+        "conceptnet_relational_similarity, t_rex_relational_similarity, nell_relational_similarity, BLESS, CogALexV, "
+        "EVALution, K&H+N, ROOT09, relation_mapping (default: all)",
+    )
+    evaluate.add_argument(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="results file (refused if it exists; default: MODEL/results.json for a local model folder, else "
+        "./results.json)",
+    )
+    evaluate.add_argument("--overwrite", action="store_true", help="replace an existing results file")
+    evaluate.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        default=DEFAULT_BATCH_SIZE,
+        help="pairs per forward pass (default: %(default)s)",
+    )
+    evaluate.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="keep embeddings on disk under DIR, keyed by a fingerprint of the model, and reuse them in later runs",
+    )
+    evaluate.add_argument(
+        "--analogy-scoring",
+        default="forward",
+        metavar="{forward,reverse,bidirectional}",
+        help="cosine of the (stem, choice) embeddings as given (forward, the reference's), of the reversed pairs "
+        "(reverse), or the product of both (bidirectional) (default: %(default)s)",
+    )
+    evaluate.add_argument(
+        "--probe-grid",
+        default="reference",
+        metavar="{reference,default}",
+        help="classification probe: 'reference' searches the reference's 9 MLP settings on the validation split "
+        "(exact, slow on CPU); 'default' trains scikit-learn's default MLP once (about 9x faster, not the "
+        "reference's scores) (default: %(default)s)",
+    )
+    evaluate.add_argument(
+        "--probe-jobs",
+        type=_positive_int,
+        metavar="N",
+        help="train N probes of the grid in parallel processes, one BLAS thread each (default: one per CPU core)",
+    )
+    evaluate.add_argument(
+        "--limit",
+        type=_positive_int,
+        metavar="N",
+        help="only the first N records of each dataset split (smoke test; the scores are not comparable)",
+    )
+    _add_model_options(evaluate)
+
+    train = subparsers.add_parser(
+        "train",
+        add_help=False,
+        prefix_chars="\0",  # pass every option, --help included, through to relbert_hf.train
+        help="fine-tune RelBERT with NCE on SemEval-2012 relation types (relbert-hf train --help)",
+    )
+    train.add_argument("options", nargs=argparse.REMAINDER)
+    train.set_defaults(run=run_train)
+
+    card = _add_subcommand(
+        subparsers,
+        "card",
+        run_card,
+        help="write the model card (README.md with model-index) of a model folder",
+        description="Write MODEL_DIR/README.md, the Hub model card of a relbert-hf model folder: description, results\n"
+        "tables and model-index from results.json (relbert-hf evaluate; benchmarks not evaluated are left out),\n"
+        "usage, model details, training hyperparameters from finetuning_config.json (a folder without it is\n"
+        "described as not fine-tuned) and citation. The card is checked to parse back with its results intact.",
+        epilog="example: relbert-hf card runs/minilm/model --repo-id my-org/relbert-minilm",
+    )
+    card.add_argument("model_dir", metavar="MODEL_DIR", help="saved model folder")
+    card.add_argument(
+        "--repo-id",
+        metavar="ORG/NAME",
+        help="Hub repo the card is for: its title, usage examples and links (default: the folder's name and path; "
+        "push needs a card written for its repo id)",
+    )
+    card.add_argument(
+        "--license",
+        help="licence of the weights (default: the base model's for roberta-base/-large and all-MiniLM-L6-v2, else "
+        "unknown)",
+    )
+    card.add_argument(
+        "--eval-results-files",
+        action="store_true",
+        help="also write .eval_results/*.yaml (the Hub's newer evaluation-results format, shown for datasets "
+        "registered as Hub benchmarks) from the same results",
+    )
+    card.add_argument("--overwrite", action="store_true", help="replace an existing README.md / .eval_results files")
+
+    push = _add_subcommand(
+        subparsers,
+        "push",
+        run_push,
+        help="upload a complete model folder to the Hugging Face Hub",
+        description="Check that MODEL_DIR is complete (safetensors weights, config with auto_map and\n"
+        "custom_pipelines, the code files for trust_remote_code, tokenizer, finetuning_config.json, results.json,\n"
+        "and a README.md written by relbert-hf card for this repo id from the current results.json), refusing with\n"
+        "the list of what is missing; then create the repo if needed and upload the folder in one commit.",
+        epilog="example: relbert-hf push runs/minilm/model --repo-id my-org/relbert-minilm --private --dry-run",
+    )
+    push.add_argument("model_dir", metavar="MODEL_DIR", help="saved model folder")
+    push.add_argument("--repo-id", required=True, metavar="ORG/NAME", help="Hub model repo (created if missing)")
+    push.add_argument(
+        "--private", action="store_true", default=None, help="create the repo as private (an existing repo is kept)"
+    )
+    push.add_argument("--token", help="Hub token with write access (default: HF_TOKEN or the saved login)")
+    push.add_argument("--revision", metavar="BRANCH", help="branch to commit to, created if missing (default: main)")
+    push.add_argument("--commit-message", metavar="TEXT", help="commit message (default: names relbert-hf's version)")
+    push.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check the folder and print the files and sizes that would be uploaded and the card's metadata; no "
+        "network",
     )
     return parser
 

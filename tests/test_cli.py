@@ -268,3 +268,11 @@ def test_default_model_is_untrained_embedded_minilm(capsys):
     assert model.config.template == relbert_hf.DEFAULT_TEMPLATE
     pipe = pipeline("relation-embedding", model=model, tokenizer=model.tokenizer)
     assert float(out.strip()) == pytest.approx(cosine(*pipe([("Tokyo", "Japan"), ("Paris", "France")])), abs=2e-6)
+
+
+def test_train_subcommand_passes_options_to_relbert_hf_train(capsys):
+    with pytest.raises(SystemExit) as exit:
+        main(["train", "--help"])
+    assert exit.value.code == 0
+    out = capsys.readouterr().out
+    assert "--output_dir" in out and "--num_negative" in out and "--resume" in out
