@@ -6,6 +6,8 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+if os.environ.get("RELBERT_HF_DATA"):  # absolute, so that subprocesses started in other folders find the mirror too
+    os.environ["RELBERT_HF_DATA"] = str(Path(os.environ["RELBERT_HF_DATA"]).resolve())
 
 import pytest  # noqa: E402
 

@@ -1,6 +1,6 @@
 """RelBERT fine-tuning on a tiny BERT and a 5-subcategory slice of the real SemEval-2012 data: relation types and
 sampling, the embedding of a step, options, a full run (outputs, fresh-process loading), resume equivalence,
-2 processes (debug_launcher and torchrun) against 1 process with the same global batch."""
+2 processes (torchrun) against 1 process with the same global batch."""
 
 import json
 import math
@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 import torch
-from accelerate import debug_launcher
 from accelerate.state import AcceleratorState, GradientState
 from safetensors.torch import load_file
 from transformers import pipeline
@@ -344,43 +343,22 @@ def test_resume_without_checkpoint(tmp_path):
 # two processes
 
 
-class ReplicaCheck(TrainerCallback):
-    """After every step: gather the flattened parameters of all ranks and record whether they are identical."""
-
-    def __init__(self):
-        self.identical = []
-
-    def on_step_end(self, state, accelerator, model):
-        flat = torch.cat([p.detach().reshape(-1) for p in model.parameters()]).unsqueeze(0)
-        gathered = accelerator.gather(flat)
-        self.identical.append(all(torch.equal(gathered[0], row) for row in gathered[1:]))
-        self.world = (accelerator.process_index, accelerator.num_processes, str(accelerator.distributed_type))
-
-
-def _two_process_worker(output_dir: str, data: str, backbone: str, report_dir: str):
-    check = ReplicaCheck()
-    args = tiny_args(
-        output_dir, data, model=backbone, epoch=1, gradient_accumulation_steps=2, checkpointing_steps=None
-    )
-    train(args, callbacks=[check])
-    rank, world_size, distributed_type = check.world
-    report = {
-        "rank": rank,
-        "world_size": world_size,
-        "distributed_type": distributed_type,
-        "identical": check.identical,
-    }
-    Path(report_dir, f"rank_{rank}.json").write_text(json.dumps(report))
+def torchrun(*arguments: str, cwd: Path) -> subprocess.CompletedProcess:
+    """`torchrun --standalone --nproc_per_node 2 ARGUMENTS` on CPU, one thread per process."""
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", *arguments]
+    # hidden GPUs: accelerate's barrier would address cuda:<local rank> even for gloo CPU processes
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).parent), env.get("PYTHONPATH")]))
+    result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=cwd, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
 
 
 @needs_raw_data
-@pytest.mark.skipif(
-    torch.cuda.is_available(),
-    reason="debug_launcher forks CPU processes: for CPU-only machines (CI); torchrun is tested",
-)
 def test_two_processes_match_one_process_with_the_same_global_batch(tiny_data, no_dropout_backbone, tmp_path):
     two, one = tmp_path / "two", tmp_path / "one"
-    debug_launcher(_two_process_worker, args=(str(two), str(tiny_data), str(no_dropout_backbone), str(tmp_path)))
+    worker = Path(__file__).with_name("two_process_worker.py")
+    torchrun(str(worker), str(two), str(tiny_data), str(no_dropout_backbone), str(tmp_path), cwd=tmp_path)
     reports = [json.loads((tmp_path / f"rank_{rank}.json").read_text()) for rank in (0, 1)]
     assert [(r["rank"], r["world_size"], r["distributed_type"]) for r in reports] == [
         (0, 2, "DistributedType.MULTI_CPU"),
@@ -407,13 +385,7 @@ def test_two_processes_match_one_process_with_the_same_global_batch(tiny_data, n
 
 @needs_raw_data
 def test_torchrun_two_cpu_processes(tiny_data, tmp_path):
-    command = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--standalone",
-        "--nproc_per_node",
-        "2",
+    result = torchrun(
         "-m",
         "relbert_hf.train",
         "--cpu",
@@ -431,11 +403,8 @@ def test_torchrun_two_cpu_processes(tiny_data, tmp_path):
         "8",
         "--split_valid",
         "",
-    ]
-    # hidden GPUs: accelerate's barrier would address cuda:<local rank> even for gloo CPU processes
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
-    result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
+        cwd=tmp_path,
+    )
     assert "process 0/2 on cpu" in result.stderr and "process 1/2 on cpu" in result.stderr
     config = json.loads((tmp_path / "run" / "model" / "finetuning_config.json").read_text())
     assert config["num_processes"] == 2 and config["split_valid"] is None
