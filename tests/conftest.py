@@ -14,6 +14,11 @@ import pytest  # noqa: E402
 
 REFERENCE_DIR = Path(__file__).parent / "fixtures" / "reference"
 
+#: Marks tests that read the benchmark data mirror (CI sets RELBERT_HF_DATA=../shared/data).
+needs_mirror = pytest.mark.skipif(
+    not os.environ.get("RELBERT_HF_DATA"), reason="needs the data mirror in RELBERT_HF_DATA"
+)
+
 
 @pytest.fixture(scope="session")
 def reference() -> dict:

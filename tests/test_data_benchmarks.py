@@ -1,7 +1,6 @@
 """Benchmark loading (relbert_hf/data/benchmarks.py): the real mirror data ($RELBERT_HF_DATA) and users' own files."""
 
 import json
-import os
 from pathlib import Path
 
 import datasets
@@ -17,9 +16,10 @@ from relbert_hf.data.benchmarks import (
 )
 
 
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("RELBERT_HF_DATA"), reason="needs the data mirror in RELBERT_HF_DATA"
-)
+from conftest import needs_mirror
+
+
+pytestmark = needs_mirror
 
 # Record counts from the mirror's README.
 ANALOGY_SIZES = {

@@ -2,7 +2,6 @@
 mapping solver, the runner on the real mirror data with the tiny fixture model, and `relbert-hf evaluate`."""
 
 import json
-import os
 from itertools import permutations
 
 import datasets
@@ -31,12 +30,9 @@ from relbert_hf.evaluation import (
 )
 from relbert_hf.evaluation.mapping import mapping_scores, ordered_pairs, pair_similarity, permutation_chunks
 
-from conftest import REFERENCE_DIR
+from conftest import REFERENCE_DIR, needs_mirror
 
 
-needs_mirror = pytest.mark.skipif(
-    not os.environ.get("RELBERT_HF_DATA"), reason="needs the data mirror in RELBERT_HF_DATA"
-)
 
 
 @pytest.fixture()

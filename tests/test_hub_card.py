@@ -22,16 +22,13 @@ from relbert_hf.cli import main
 from relbert_hf.data.semeval2012 import SEMEVAL2012_REPO_ID
 from relbert_hf.evaluation import evaluate_model
 from relbert_hf.training import RelBertTrainingArguments
-from conftest import REFERENCE_DIR
+from conftest import REFERENCE_DIR, needs_mirror
 from test_pipeline import PAIRS
 from test_remote_code import REMOTE_SCRIPT
 
 
 REPO_ID = "my-org/relbert-tiny"
 ROOT = Path(__file__).resolve().parents[1]
-needs_mirror = pytest.mark.skipif(
-    not os.environ.get("RELBERT_HF_DATA"), reason="needs the data mirror in RELBERT_HF_DATA"
-)
 
 #: The reference card's numbers (relbert/relbert-roberta-base-nce-semeval2012-0) in results.json's format.
 ANALOGY = {
