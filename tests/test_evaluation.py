@@ -309,6 +309,19 @@ def test_benchmarks_carry_the_reference_keys():
         select_benchmarks(tasks=["analogies"])
 
 
+@pytest.mark.parametrize(
+    "option, message",
+    [
+        ({"analogy_scoring": "both"}, "unknown analogy scoring 'both'"),
+        ({"probe_grid": "small"}, "unknown probe grid 'small'"),
+        ({"probe_dtype": "float16"}, "unknown probe dtype 'float16'"),
+    ],
+)
+def test_unknown_runner_options_are_refused_before_any_work(tiny_pipeline, option, message):
+    with pytest.raises(ValueError, match=message):
+        evaluate_model(tiny_pipeline, datasets=["u2"], log=pytest.fail, **option)
+
+
 @needs_mirror
 def test_the_runner_on_real_data_shares_one_cache_and_reports_reference_keys(tiny_pipeline, tmp_path):
     lines = []

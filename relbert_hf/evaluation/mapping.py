@@ -22,7 +22,7 @@ from .analogy import unit_rows
 from .embedding_cache import EmbeddingCache
 
 
-#: Permutations scored at once (memory: about 60 bytes per permutation and term).
+#: Permutations scored at once (for 9 terms a chunk takes under 10 MB).
 PERMUTATION_CHUNK = 1 << 16
 #: Largest problem solved by exhaustive search (10! = 3.6 million permutations).
 MAX_MAPPING_TERMS = 10

@@ -30,7 +30,7 @@ from ..data.benchmarks import (
 )
 from ..pipeline_relbert import DEFAULT_BATCH_SIZE
 from .analogy import ANALOGY_SCORINGS, evaluate_analogy
-from .classification import PROBE_GRIDS, evaluate_relation_classification
+from .classification import PROBE_DTYPES, PROBE_GRIDS, evaluate_relation_classification
 from .embedding_cache import EmbeddingCache
 from .mapping import evaluate_relation_mapping
 
@@ -82,6 +82,7 @@ def run_benchmark(
     analogy_scoring: str = "forward",
     probe_grid: str = "reference",
     probe_jobs: int | None = None,
+    probe_dtype: str = "float32",
     limit: int | None = None,
 ) -> dict:
     """Load and evaluate one benchmark; returns the full result of its `evaluate_*` function.
@@ -95,7 +96,9 @@ def run_benchmark(
         splits = load_relation_classification(benchmark.name)
         dataset = DatasetDict({split: _first(rows, limit) for split, rows in splits.items()})
         grid = PROBE_GRIDS[probe_grid]
-        return evaluate_relation_classification(embeddings, dataset, grid, n_jobs=probe_jobs, desc=benchmark.name)
+        return evaluate_relation_classification(
+            embeddings, dataset, grid, n_jobs=probe_jobs, dtype=probe_dtype, desc=benchmark.name
+        )
     dataset = _first(load_relation_mapping(MAPPING_REPO), limit)
     return evaluate_relation_mapping(embeddings, dataset, desc=benchmark.name)
 
@@ -125,6 +128,7 @@ def evaluate_model(
     analogy_scoring: str = "forward",
     probe_grid: str = "reference",
     probe_jobs: int | None = None,
+    probe_dtype: str = "float32",
     limit: int | None = None,
     model_name: str | None = None,
     log: Callable[[str], None] | None = None,
@@ -138,6 +142,7 @@ def evaluate_model(
         probe_grid: `reference` (the reference's 9-setting search) or `default` (one setting; see
             `relbert_hf.evaluation.classification`).
         probe_jobs: classification probes trained in parallel processes (None: one per CPU core, at most 9).
+        probe_dtype: `float32` (default, faster) or `float64` (the reference's type) probe features.
         limit: keep the first `limit` records of each dataset split (smoke tests; recorded as `limit`).
         model_name: recorded as `model` (default: the model's `name_or_path`).
         log: called with one line per finished benchmark (default: print to stderr).
@@ -150,6 +155,8 @@ def evaluate_model(
         raise ValueError(f"unknown analogy scoring {analogy_scoring!r}; choose one of {', '.join(ANALOGY_SCORINGS)}")
     if probe_grid not in PROBE_GRIDS:
         raise ValueError(f"unknown probe grid {probe_grid!r}; choose one of {', '.join(PROBE_GRIDS)}")
+    if probe_dtype not in PROBE_DTYPES:
+        raise ValueError(f"unknown probe dtype {probe_dtype!r}; choose one of {', '.join(PROBE_DTYPES)}")
     config = pipe.model.config
     results = {
         "model": model_name or config.name_or_path,
@@ -158,6 +165,7 @@ def evaluate_model(
         "max_length": config.max_length,
         "analogy_scoring": analogy_scoring,
         "probe_grid": probe_grid,
+        "probe_dtype": probe_dtype,
     }
     if limit is not None:
         results["limit"] = limit
@@ -166,7 +174,15 @@ def evaluate_model(
     embeddings = EmbeddingCache(pipe, batch_size=batch_size, cache_dir=cache_dir)
     for benchmark in benchmarks:
         began, encoded_before = time.perf_counter(), embeddings.encoded
-        result = run_benchmark(benchmark, embeddings, analogy_scoring, probe_grid, probe_jobs, limit)
+        result = run_benchmark(
+            benchmark,
+            embeddings,
+            analogy_scoring=analogy_scoring,
+            probe_grid=probe_grid,
+            probe_jobs=probe_jobs,
+            probe_dtype=probe_dtype,
+            limit=limit,
+        )
         if benchmark.task == "analogy":
             results[benchmark.key] = result["accuracy"]
             per_prefix[benchmark.key] = result["accuracy_per_prefix"]
