@@ -130,6 +130,11 @@ def load_relation_embedding_pipeline(
     return pipe
 
 
+def baseline_name(backbone: str | os.PathLike | None = None) -> str:
+    """How results name the untrained RelBERT on `backbone` (default: the embedded MiniLM)."""
+    return f"untrained RelBERT on {backbone or 'all-MiniLM-L6-v2 (embedded)'}"
+
+
 def _pipeline_from_args(args: argparse.Namespace) -> RelationEmbeddingPipeline:
     return load_relation_embedding_pipeline(
         model=args.model,
@@ -326,7 +331,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     if output.exists() and not args.overwrite:
         raise FileExistsError(f"{output} exists; pass --overwrite to replace it")
     pipe = _pipeline_from_args(args)
-    name = args.model or f"untrained RelBERT on {args.backbone or 'all-MiniLM-L6-v2 (embedded)'}"
+    name = args.model or baseline_name(args.backbone)
     results = evaluate_model(
         pipe,
         tasks=args.tasks,
@@ -351,6 +356,41 @@ def run_train(args: argparse.Namespace) -> int:
     from .train import main as train_main
 
     return train_main(args.options)
+
+
+def run_reproduce(args: argparse.Namespace) -> int:
+    """`reproduce`: every option goes to `python -m relbert_hf.reproduce` (see `relbert-hf reproduce --help`)."""
+    from .reproduce import main as reproduce_main
+
+    return reproduce_main(args.options)
+
+
+def run_plot(args: argparse.Namespace) -> int:
+    """`plot`: 2-D projection of the relation embeddings of labelled pairs, one panel per model (see `plotting`)."""
+    from .evaluation import EmbeddingCache
+    from .plotting import PROJECTIONS, labelled_pairs, plot_relation_embeddings
+
+    output = Path(args.output)
+    if output.exists() and not args.overwrite:
+        raise FileExistsError(f"{output} exists; pass --overwrite to replace it")
+    if not args.models and not args.baseline:
+        raise InputError("nothing to plot: give MODEL folders or ids, --baseline, or both")
+    for model in args.models:
+        _check_model_source(model, "MODEL")
+    if args.method not in PROJECTIONS:
+        raise InputError(f"unknown projection {args.method!r}; choose one of {', '.join(PROJECTIONS)}")
+    pairs, labels = labelled_pairs(args.dataset, args.split, args.max_per_relation, args.seed)
+    sources = ([(baseline_name(args.backbone), None)] if args.baseline else []) + [(m, m) for m in args.models]
+    panels = {}
+    for name, model in sources:
+        backbone = None if model else args.backbone
+        pipe = load_relation_embedding_pipeline(model=model, device=args.device, backbone=backbone)
+        cache = EmbeddingCache(pipe, batch_size=args.batch_size, cache_dir=args.cache_dir)
+        panels[name] = cache(pairs, desc=name)
+    title = f"{args.method.upper()} of relation embeddings, {args.dataset} {args.split} ({len(pairs)} pairs)"
+    path = plot_relation_embeddings(panels, labels, output, method=args.method, title=title, seed=args.seed)
+    print(f"wrote {path}", file=sys.stderr)
+    return 0
 
 
 def run_card(args: argparse.Namespace) -> int:
@@ -691,6 +731,55 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("options", nargs=argparse.REMAINDER)
     train.set_defaults(run=run_train)
+
+    reproduce = subparsers.add_parser(
+        "reproduce",
+        add_help=False,
+        prefix_chars="\0",  # pass every option, --help included, through to relbert_hf.reproduce
+        help="build the data, train, evaluate, write the card and plot, resumably (relbert-hf reproduce --help)",
+    )
+    reproduce.add_argument("options", nargs=argparse.REMAINDER)
+    reproduce.set_defaults(run=run_reproduce)
+
+    plot = _add_subcommand(
+        subparsers,
+        "plot",
+        run_plot,
+        help="draw a 2-D map (PCA or t-SNE) of relation embeddings of labelled pairs, one panel per model",
+        description="Project the relation embeddings of the pairs of a lexical relation classification benchmark\n"
+        "(default: BLESS test, at most 300 pairs per relation) to 2-D with PCA or t-SNE, one panel per model side by\n"
+        "side, points coloured by relation, and save the figure (PNG, SVG or PDF by the file's suffix). Needs\n"
+        'matplotlib: pip install "relbert-hf[plot]".',
+        epilog="example: relbert-hf plot runs/minilm/model --baseline --output relation_embeddings.png",
+    )
+    plot.add_argument("models", nargs="*", metavar="MODEL", help="trained RelBERT models (Hub ids or folders)")
+    plot.add_argument(
+        "--baseline", action="store_true", help="add a first panel for the untrained RelBERT (on --backbone)"
+    )
+    plot.add_argument("--backbone", metavar="ENCODER", help="encoder of --baseline (default: the embedded MiniLM)")
+    plot.add_argument(
+        "--dataset", default="BLESS", help="lexical relation classification benchmark (default: %(default)s)"
+    )
+    plot.add_argument("--split", default="test", help="its split (default: %(default)s)")
+    plot.add_argument(
+        "--max-per-relation",
+        type=_positive_int,
+        default=300,
+        help="random sample of at most N pairs per relation (default: %(default)s)",
+    )
+    plot.add_argument(
+        "--method", default="pca", metavar="{pca,tsne}", help="projection, pca or tsne (default: %(default)s)"
+    )
+    plot.add_argument("--seed", type=int, default=0, help="seed of the sample and of t-SNE (default: %(default)s)")
+    plot.add_argument(
+        "--output", "-o", default="relation_embeddings.png", help="image file (default: %(default)s)"
+    )
+    plot.add_argument("--overwrite", action="store_true", help="replace an existing --output file")
+    plot.add_argument(
+        "--batch-size", type=_positive_int, default=DEFAULT_BATCH_SIZE, help="pairs per forward pass"
+    )
+    plot.add_argument("--cache-dir", metavar="DIR", help="on-disk embedding cache (as relbert-hf evaluate's)")
+    plot.add_argument("--device", type=_device, help="torch device (default: chosen by transformers)")
 
     card = _add_subcommand(
         subparsers,
