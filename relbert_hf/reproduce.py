@@ -237,6 +237,29 @@ def summary_markdown(run: Run) -> str:
     return "\n".join(lines) + "\n"
 
 
+def export_artefacts(run: Run, folder: str | os.PathLike) -> list[Path]:
+    """Copy the run's small artefacts (no weights) that exist to `folder`: results of both models, the fine-tuning
+    config, training log, model card, plot, stage times and summary. Returns the paths written."""
+    sources = {
+        "untrained_results.json": run.baseline_results,
+        "results.json": run.results,
+        FINETUNING_CONFIG_NAME: run.model / FINETUNING_CONFIG_NAME,
+        TRAINING_LOG_NAME: run.training / TRAINING_LOG_NAME,
+        "README.md": run.card,
+        PLOT_NAME: run.plot,
+        STAGES_NAME: run.stages,
+        SUMMARY_NAME: run.summary,
+    }
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, source in sources.items():
+        if source.is_file():
+            shutil.copyfile(source, folder / name)
+            written.append(folder / name)
+    return written
+
+
 def reproduce(
     run_dir: str | os.PathLike,
     backbone: str | None = None,
@@ -246,11 +269,13 @@ def reproduce(
     batch_size: int = 64,
     stop_after: str | None = None,
     limit: int | None = None,
+    export: str | os.PathLike | None = None,
 ) -> Run:
     """Run every stage that has no output yet (see the module docstring), or up to `stop_after`; returns the `Run`.
 
     `train_options` are `relbert_hf.train` flags (the defaults are the reference recipe); `limit` evaluates only the
-    first `limit` records of each benchmark split (smoke tests, recorded in results.json).
+    first `limit` records of each benchmark split (smoke tests, recorded in results.json); `export` names a folder
+    that gets the small artefacts (`export_artefacts`).
     """
     from hub_card import save_model_card
 
@@ -295,6 +320,9 @@ def reproduce(
             break
     run.summary.write_text(summary_markdown(run), encoding="utf-8")
     print(run.summary.read_text(encoding="utf-8"))
+    if export is not None:
+        for path in export_artefacts(run, export):
+            _log(f"exported {path}")
     return run
 
 
@@ -317,6 +345,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--limit", type=int, help="evaluate only the first N records of each benchmark split (smoke tests)"
     )
+    parser.add_argument(
+        "--export", metavar="DIR", help="copy the small artefacts (results, configs, log, card, plot, summary) to DIR"
+    )
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # `kill`: record the stage's time, then stop
     reproduce(
@@ -328,6 +359,7 @@ def main(argv: list[str] | None = None) -> int:
         batch_size=args.batch_size,
         stop_after=args.stop_after,
         limit=args.limit,
+        export=args.export,
     )
     return 0
 

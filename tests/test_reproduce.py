@@ -48,7 +48,7 @@ def test_reproduce_runs_each_stage_once_and_continues_where_it_stopped(tmp_path)
     assert stage_runs(run) == {"data": 1, "baseline": 1, "train": 1}
     weights = (run.model / "model.safetensors").read_bytes()
 
-    reproduce(tmp_path / "run", backbone=str(TINY_BERT), train_options=TINY_RECIPE, limit=8)
+    reproduce(tmp_path / "run", backbone=str(TINY_BERT), train_options=TINY_RECIPE, limit=8, export=tmp_path / "out")
     assert all(run.done(stage) for stage in STAGES)
     assert stage_runs(run) == {stage: 1 for stage in STAGES}  # nothing ran twice
     assert (run.model / "model.safetensors").read_bytes() == weights
@@ -65,6 +65,12 @@ def test_reproduce_runs_each_stage_once_and_continues_where_it_stopped(tmp_path)
     assert cells[2:] == [f"{baseline['sat_full']:.4f}", f"{trained['sat_full']:.4f}", "0.5989", "0.447"]
     assert "| train |" in summary and "Validation loss after each epoch" in summary
     assert summary == summary_markdown(run)
+    exported = sorted(path.name for path in (tmp_path / "out").iterdir())
+    assert exported == sorted(
+        ["untrained_results.json", "results.json", "finetuning_config.json", "training_log.jsonl", "README.md",
+         "relation_embeddings.png", "stages.json", "summary.md"]
+    )
+    assert (tmp_path / "out" / "results.json").read_bytes() == run.results.read_bytes()
 
     # A new stage of work: training for one epoch more resumes from the checkpoint instead of starting over.
     (run.model / "finetuning_config.json").unlink()
