@@ -327,7 +327,10 @@ def default_model_name(model_dir: str | os.PathLike) -> str:
 
 
 def generate_model_card(
-    model_dir: str | os.PathLike, repo_id: str | None = None, license: str | None = None
+    model_dir: str | os.PathLike,
+    repo_id: str | None = None,
+    license: str | None = None,
+    model_name: str | None = None,
 ) -> ModelCard:
     """The model card of `model_dir` (see the module docstring).
 
@@ -335,6 +338,7 @@ def generate_model_card(
         repo_id: Hub id the card is written for: its name, usage examples and results links. Without it the card
             uses `default_model_name` and, in the examples, the folder's path.
         license: licence of the weights (default: `BASE_MODEL_LICENSES` of the base model, else `unknown`).
+        model_name: the card's (and model-index's) name when there is no `repo_id` (default: `default_model_name`).
 
     Raises `FileNotFoundError` when `model_dir` has no config.json, `ValueError` for an invalid `repo_id` or malformed
     JSON files.
@@ -349,7 +353,7 @@ def generate_model_card(
     finetuning = read_json(model_dir / FINETUNING_CONFIG_NAME)
     encoder = _encoder_name(config, finetuning)
     base_model = encoder if _is_hub_id(encoder) else None
-    model_name = repo_id or default_model_name(model_dir)
+    model_name = repo_id or model_name or default_model_name(model_dir)
     training_data = finetuning.get("data") if finetuning else None
 
     evaluations = eval_results(results, repo_id)
@@ -388,6 +392,7 @@ def save_model_card(
     license: str | None = None,
     eval_results_files: bool = False,
     overwrite: bool = False,
+    model_name: str | None = None,
 ) -> list[Path]:
     """Write the card of `model_dir` to `model_dir/README.md` (and, with `eval_results_files`, the
     `.eval_results/*.yaml` files); returns the paths written.
@@ -396,7 +401,7 @@ def save_model_card(
     must equal those built from results.json. Existing files are refused (`FileExistsError`) unless `overwrite`.
     """
     model_dir = Path(model_dir)
-    card = generate_model_card(model_dir, repo_id=repo_id, license=license)
+    card = generate_model_card(model_dir, repo_id=repo_id, license=license, model_name=model_name)
     results = read_json(model_dir / RESULTS_NAME) or {}
     outputs = {model_dir / README_NAME: str(card)}
     if eval_results_files:

@@ -305,7 +305,7 @@ def reproduce(
                     pipe = load_relation_embedding_pipeline(model=str(run.model))
                     evaluate_to(pipe, run.results, run, str(run.model), batch_size, limit)
                 elif stage == "card":
-                    save_model_card(run.model, repo_id=repo_id)
+                    save_model_card(run.model, repo_id=repo_id, model_name=run.dir.resolve().name)
                 else:
                     pairs, labels = labelled_pairs(PLOT_DATASET, PLOT_SPLIT, PLOT_PAIRS_PER_RELATION)
                     trained = load_relation_embedding_pipeline(model=str(run.model))

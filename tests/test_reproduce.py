@@ -56,7 +56,9 @@ def test_reproduce_runs_each_stage_once_and_continues_where_it_stopped(tmp_path)
     baseline, trained = (json.loads(path.read_text()) for path in (run.baseline_results, run.results))
     assert baseline["limit"] == trained["limit"] == 8
     assert baseline["model"] == f"untrained RelBERT on {TINY_BERT}" and trained["model"] == str(run.model)
-    card_results = ModelCard.load(run.card).data.eval_results
+    card_data = ModelCard.load(run.card).data
+    assert card_data.model_name == run.dir.resolve().name  # not the `training` folder
+    card_results = card_data.eval_results
     assert len(card_results) == 20 and {result.metric_value for result in card_results} >= {trained["sat_full"]}
 
     summary = run.summary.read_text()
