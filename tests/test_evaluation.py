@@ -25,6 +25,7 @@ from relbert_hf.evaluation import (
     pair_features,
     select_benchmarks,
     select_probe,
+    select_probes,
     solve_relation_mapping,
     write_results,
 )
@@ -178,6 +179,32 @@ def test_the_grid_keeps_the_setting_with_the_best_validation_micro_f1():
     assert probe.get_params()["hidden_layer_sizes"] == 20 and val_scores["f1_micro"] == pytest.approx(expected[1])
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_one_pool_trains_the_probes_of_several_benchmarks_as_scikit_learn_does_alone():
+    grid = [
+        {"random_state": 0, "hidden_layer_sizes": 2, "max_iter": 3, "learning_rate_init": 1e-4},
+        {"random_state": 0, "hidden_layer_sizes": 20, "max_iter": 60},
+    ]
+    searches = {"with val": (blobs(0, 300), blobs(1, 120)), "no val": (blobs(2, 200), None)}
+    selections = select_probes(searches, grid, n_jobs=2)
+    assert set(selections) == {"with val", "no val"}
+
+    with_val = selections["with val"]
+    train, val = searches["with val"]
+    expected = [
+        f1_score(val[1], MLPClassifier(**config).fit(*train).predict(val[0]), average="micro") for config in grid
+    ]
+    assert [entry["val/f1_micro"] for entry in with_val["grid"]] == pytest.approx(expected)
+    assert [entry["config"] for entry in with_val["grid"]] == grid and all(e["seconds"] > 0 for e in with_val["grid"])
+    assert with_val["probe"].get_params()["hidden_layer_sizes"] == 20 and expected[1] > expected[0]
+
+    no_val = selections["no val"]
+    assert no_val["grid"] is None and no_val["val_scores"] is None and no_val["seconds"] > 0
+    features = blobs(3, 50)[0]
+    default = MLPClassifier(random_state=0).fit(*searches["no val"][0])  # DEFAULT_PROBE: scikit-learn's defaults
+    np.testing.assert_array_equal(no_val["probe"].predict(features), default.predict(features))
+
+
 def test_a_tie_goes_to_the_first_setting_in_grid_order():
     train, val = blobs(0, 200), blobs(1, 60)
     same = {"random_state": 0, "hidden_layer_sizes": 10, "max_iter": 50}
@@ -327,7 +354,7 @@ def test_the_runner_on_real_data_shares_one_cache_and_reports_reference_keys(tin
     lines = []
     results = evaluate_model(
         tiny_pipeline,
-        datasets=["sat_full", "sat", "t_rex_relational_similarity", "CogALexV", "relation_mapping"],
+        datasets=["sat_full", "sat", "t_rex_relational_similarity", "CogALexV", "EVALution", "relation_mapping"],
         limit=20,
         probe_grid="default",
         model_name="tiny",
@@ -339,16 +366,21 @@ def test_the_runner_on_real_data_shares_one_cache_and_reports_reference_keys(tin
     cogalex = results["lexical_relation_classification/CogALexV"]
     assert 0.0 <= cogalex["test/f1_macro"] <= cogalex["test/f1_micro"] + 1e-9 <= 1.0 + 1e-9
     assert 0.0 <= results["relation_mapping"]["accuracy"] <= 1.0
+    evalution = results["lexical_relation_classification/EVALution"]  # has a val split: the (one-setting) grid ran
+    assert len(evalution["grid"]) == 1 and 0.0 <= evalution["val/f1_micro"] <= 1.0
+    assert cogalex["probe_seconds"] > 0 and evalution["probe_seconds"] > 0 and "grid" not in cogalex
     assert results["model"] == "tiny" and results["aggregation"] == "average_no_mask" and results["limit"] == 20
-    assert set(results["timings_s"]) == {"sat_full", "sat/test", "t_rex_relational_similarity/test",
-                                         "lexical_relation_classification/CogALexV", "relation_mapping", "total"}
+    timings = results["timings_s"]
+    assert set(timings) == {"sat_full", "sat/test", "t_rex_relational_similarity/test", "relation_mapping", "total",
+                            "lexical_relation_classification/CogALexV", "lexical_relation_classification/EVALution"}
+    assert 0 < sum(seconds for key, seconds in timings.items() if key != "total") <= timings["total"]
     # SAT runs after SAT full with the same cache: only the pairs SAT full did not have are encoded
     sat_full = load_analogy_questions("sat_full").select(range(20))
     sat = load_analogy_questions("sat").select(range(20))
     pairs = lambda dataset: {tuple(p) for q in dataset for p in [q["stem"], *q["choice"]]}  # noqa: E731
     assert results["pairs_encoded"]["sat/test"] == len(pairs(sat) - pairs(sat_full))
     assert results["pairs_encoded"]["total"] == sum(v for k, v in results["pairs_encoded"].items() if k != "total")
-    assert len(lines) == 5 and lines[0].startswith("sat_full: accuracy ")
+    assert len(lines) == 6 and lines[0].startswith("sat_full: accuracy ")
 
     table = format_results_table(results)
     assert "lexical_relation_classification/CogALexV" in table and "f1_macro" in table

@@ -34,9 +34,10 @@ Result keys. They are those of the reference library (relbert 2.0.2: `evaluate_a
 The reference reports `<config>/test` for every analogy set and then renames `sat_full/test` to `sat_full` (SAT full
 has no split of its own); we do the same. Besides the scores, the results hold `model`, `template`, `aggregation`,
 `max_length`, `analogy_scoring`, `analogy_accuracy_per_prefix` (`{key: {prefix: accuracy}}`), `timings_s` (wall
-seconds per benchmark key, loading, embedding and scoring included, and `total`), `pairs_encoded` (pairs run through
-the model per benchmark; later benchmarks reuse earlier embeddings) and `embedding_cache` (the model fingerprint of the
-on-disk cache, or None).
+seconds per benchmark key, loading, embedding and scoring included, and `total`; the probes of all classification
+benchmarks train in one pool after the encoding, and each benchmark is charged the pool's wall time in proportion to
+its `probe_seconds`), `pairs_encoded` (pairs run through the model per benchmark; later benchmarks reuse earlier
+embeddings) and `embedding_cache` (the model fingerprint of the on-disk cache, or None).
 
 Differences from the reference library:
 
@@ -54,7 +55,15 @@ Differences from the reference library:
 """
 
 from .analogy import ANALOGY_SCORINGS, analogy_scores, evaluate_analogy
-from .classification import DEFAULT_PROBE, PROBE_GRID, evaluate_relation_classification, pair_features, select_probe
+from .classification import (
+    DEFAULT_PROBE,
+    PROBE_GRID,
+    evaluate_relation_classification,
+    pair_features,
+    score_relation_classification,
+    select_probe,
+    select_probes,
+)
 from .embedding_cache import EmbeddingCache, model_fingerprint
 from .mapping import evaluate_relation_mapping, solve_relation_mapping
 from .runner import (
@@ -86,7 +95,10 @@ __all__ = [
     "headline_scores",
     "model_fingerprint",
     "pair_features",
+    "score_relation_classification",
     "select_benchmarks",
+    "select_probe",
+    "select_probes",
     "solve_relation_mapping",
     "write_results",
 ]

@@ -30,7 +30,12 @@ from ..data.benchmarks import (
 )
 from ..pipeline_relbert import DEFAULT_BATCH_SIZE
 from .analogy import ANALOGY_SCORINGS, evaluate_analogy
-from .classification import PROBE_DTYPES, PROBE_GRIDS, evaluate_relation_classification
+from .classification import (
+    PROBE_DTYPES,
+    PROBE_GRIDS,
+    classification_features,
+    score_relation_classification,
+)
 from .embedding_cache import EmbeddingCache
 from .mapping import evaluate_relation_mapping
 
@@ -76,29 +81,18 @@ def _first(dataset: Dataset, limit: int | None) -> Dataset:
     return dataset if limit is None else dataset.select(range(min(limit, len(dataset))))
 
 
-def run_benchmark(
-    benchmark: Benchmark,
-    embeddings: EmbeddingCache,
-    analogy_scoring: str = "forward",
-    probe_grid: str = "reference",
-    probe_jobs: int | None = None,
-    probe_dtype: str = "float32",
-    limit: int | None = None,
-) -> dict:
-    """Load and evaluate one benchmark; returns the full result of its `evaluate_*` function.
+def _classification_splits(name: str, limit: int | None) -> DatasetDict:
+    splits = load_relation_classification(name)
+    return DatasetDict({split: _first(rows, limit) for split, rows in splits.items()})
 
-    `limit` keeps the first `limit` records of each split (smoke tests; the scores are then not comparable).
-    """
+
+def _evaluate_without_probe(
+    benchmark: Benchmark, embeddings: EmbeddingCache, analogy_scoring: str, limit: int | None
+) -> dict:
+    """Load and evaluate an analogy or relation-mapping benchmark (`limit`: see `evaluate_model`)."""
     if benchmark.task == "analogy":
         dataset = _first(load_analogy_questions(benchmark.name), limit)
         return evaluate_analogy(embeddings, dataset, scoring=analogy_scoring, desc=benchmark.name)
-    if benchmark.task == "classification":
-        splits = load_relation_classification(benchmark.name)
-        dataset = DatasetDict({split: _first(rows, limit) for split, rows in splits.items()})
-        grid = PROBE_GRIDS[probe_grid]
-        return evaluate_relation_classification(
-            embeddings, dataset, grid, n_jobs=probe_jobs, dtype=probe_dtype, desc=benchmark.name
-        )
     dataset = _first(load_relation_mapping(MAPPING_REPO), limit)
     return evaluate_relation_mapping(embeddings, dataset, desc=benchmark.name)
 
@@ -141,9 +135,11 @@ def evaluate_model(
         analogy_scoring: `forward` (reference), `reverse` or `bidirectional` (see `relbert_hf.evaluation.analogy`).
         probe_grid: `reference` (the reference's 9-setting search) or `default` (one setting; see
             `relbert_hf.evaluation.classification`).
-        probe_jobs: classification probes trained in parallel processes (None: one per CPU core, at most 9).
+        probe_jobs: classification probes trained in parallel processes, one pool for all benchmarks (None: one per CPU
+            core).
         probe_dtype: `float32` (default, faster) or `float64` (the reference's type) probe features.
-        limit: keep the first `limit` records of each dataset split (smoke tests; recorded as `limit`).
+        limit: keep the first `limit` records of each dataset split (smoke tests; the scores are then not comparable;
+            recorded as `limit`).
         model_name: recorded as `model` (default: the model's `name_or_path`).
         log: called with one line per finished benchmark (default: print to stderr).
 
@@ -170,29 +166,46 @@ def evaluate_model(
     if limit is not None:
         results["limit"] = limit
     per_prefix, timings, encoded = {}, {}, {}
-    start = time.perf_counter()
-    embeddings = EmbeddingCache(pipe, batch_size=batch_size, cache_dir=cache_dir)
-    for benchmark in benchmarks:
-        began, encoded_before = time.perf_counter(), embeddings.encoded
-        result = run_benchmark(
-            benchmark,
-            embeddings,
-            analogy_scoring=analogy_scoring,
-            probe_grid=probe_grid,
-            probe_jobs=probe_jobs,
-            probe_dtype=probe_dtype,
-            limit=limit,
-        )
+
+    def record(benchmark: Benchmark, result: dict) -> None:
         if benchmark.task == "analogy":
             results[benchmark.key] = result["accuracy"]
             per_prefix[benchmark.key] = result["accuracy_per_prefix"]
         else:
             results[benchmark.key] = result
-        timings[benchmark.key] = time.perf_counter() - began
-        encoded[benchmark.key] = embeddings.encoded - encoded_before
         scores = [f"{name} {value:.4f}" for key, name, value in headline_scores(results) if key == benchmark.key]
         seconds, pairs = timings[benchmark.key], encoded[benchmark.key]
         log(f"{benchmark.key}: {', '.join(scores)} ({seconds:.1f} s, {pairs} pairs encoded)")
+
+    start = time.perf_counter()
+    embeddings = EmbeddingCache(pipe, batch_size=batch_size, cache_dir=cache_dir)
+    classification_inputs = {}
+    for benchmark in benchmarks:
+        began, encoded_before = time.perf_counter(), embeddings.encoded
+        if benchmark.task == "classification":  # probes are trained after the loop, all benchmarks in one pool
+            splits = _classification_splits(benchmark.name, limit)
+            classification_inputs[benchmark] = classification_features(embeddings, splits, probe_dtype, benchmark.name)
+            result = None
+        else:
+            result = _evaluate_without_probe(benchmark, embeddings, analogy_scoring, limit)
+        timings[benchmark.key] = time.perf_counter() - began
+        encoded[benchmark.key] = embeddings.encoded - encoded_before
+        if result is not None:
+            record(benchmark, result)
+    if classification_inputs:
+        began = time.perf_counter()
+        scored = score_relation_classification(
+            {benchmark.name: features for benchmark, features in classification_inputs.items()},
+            PROBE_GRIDS[probe_grid],
+            n_jobs=probe_jobs,
+            desc="probes",
+        )
+        pool_seconds = time.perf_counter() - began
+        probe_seconds = sum(result["probe_seconds"] for result in scored.values()) or 1.0
+        for benchmark in classification_inputs:
+            result = scored[benchmark.name]
+            timings[benchmark.key] += pool_seconds * result["probe_seconds"] / probe_seconds
+            record(benchmark, result)
     timings["total"] = time.perf_counter() - start
     encoded["total"] = embeddings.encoded
     if per_prefix:
@@ -242,7 +255,6 @@ __all__ = [
     "evaluate_model",
     "format_results_table",
     "headline_scores",
-    "run_benchmark",
     "select_benchmarks",
     "write_results",
 ]
