@@ -713,7 +713,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--probe-jobs",
         type=_positive_int,
         metavar="N",
-        help="train N probes of the grid in parallel processes, one BLAS thread each (default: one per CPU core)",
+        help=(
+            "train N classification probes in parallel processes, one BLAS thread each; the probes of all "
+            "benchmarks share this pool (default: one per CPU core)"
+        ),
     )
     evaluate.add_argument(
         "--limit",

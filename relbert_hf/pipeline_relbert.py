@@ -103,25 +103,34 @@ class RelationEmbeddingPipeline(Pipeline):
         pairs, single = as_pairs(inputs)
         unique_pairs = list(dict.fromkeys(pairs))
         encoding = tokenize_pairs(self.tokenizer, self.model.config, unique_pairs)
-        items = [{key: values[i] for key, values in encoding.items()} for i in range(len(unique_pairs))]
-        longest_first = sorted(range(len(items)), key=lambda i: -len(items[i]["input_ids"]))
-        kwargs.setdefault("batch_size", self._batch_size or DEFAULT_BATCH_SIZE)
-        vectors = super().__call__([items[i] for i in longest_first], **kwargs)
-        vector_of = {unique_pairs[i]: vector for i, vector in zip(longest_first, vectors)}
+        longest_first = sorted(range(len(unique_pairs)), key=lambda i: -len(encoding["input_ids"][i]))
+        batch_size = kwargs.pop("batch_size", None)
+        batch_size = batch_size if batch_size is not None else self._batch_size or DEFAULT_BATCH_SIZE
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        batches = [longest_first[start : start + batch_size] for start in range(0, len(longest_first), batch_size)]
+        # Each pipeline input is a whole batch (padded in `preprocess`), so the pipeline's own batching is off.
+        batch_inputs = [{key: [values[i] for i in batch] for key, values in encoding.items()} for batch in batches]
+        batch_vectors = super().__call__(batch_inputs, batch_size=1, **kwargs)
+        vector_of = {
+            unique_pairs[i]: vector for batch, vectors in zip(batches, batch_vectors) for i, vector in zip(batch, vectors)
+        }
         outputs = [vector_of[pair] for pair in pairs]
         return outputs[0] if single else outputs
 
-    def preprocess(self, encoded_prompt: dict[str, list[int]]) -> dict[str, torch.Tensor]:
-        return {key: torch.tensor([values]) for key, values in encoded_prompt.items()}
+    def preprocess(self, encoded_batch: dict[str, list[list[int]]]) -> dict[str, torch.Tensor]:
+        """Pad a batch of tokenized prompts to its longest one: tensors of shape (batch, longest)."""
+        return dict(self.tokenizer.pad(encoded_batch, padding="longest", return_tensors="pt"))
 
     def _forward(self, model_inputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         return {"relation_embedding": self.model(**model_inputs).relation_embedding}
 
-    def postprocess(self, model_outputs, normalize: bool = False, return_numpy: bool = False):
-        vector = model_outputs["relation_embedding"][0].float()
+    def postprocess(self, model_outputs, normalize: bool = False, return_numpy: bool = False) -> list:
+        """One vector per row of the batch: a list of floats, or a float32 `np.ndarray` with `return_numpy`."""
+        vectors = model_outputs["relation_embedding"].float()
         if normalize:
-            vector = torch.nn.functional.normalize(vector, dim=-1)
-        return vector.numpy() if return_numpy else vector.tolist()
+            vectors = torch.nn.functional.normalize(vectors, dim=-1)
+        return list(vectors.numpy()) if return_numpy else vectors.tolist()
 
     def save_pretrained(self, save_directory: str | os.PathLike, **kwargs):
         """Save a complete model folder (weights, config, tokenizer, code files) via the model's `save_pretrained`."""

@@ -74,6 +74,19 @@ def test_bad_input_is_refused_with_a_message_naming_it(tiny_pipeline, inputs, me
         tiny_pipeline(inputs)
 
 
+@pytest.mark.parametrize("batch_size", [0, -2, 1.5])
+def test_a_batch_size_that_is_not_a_positive_integer_is_refused(tiny_pipeline, batch_size):
+    with pytest.raises(ValueError, match=f"batch_size must be a positive integer, got {batch_size}"):
+        tiny_pipeline([("Tokyo", "Japan")], batch_size=batch_size)
+
+
+def test_every_batch_size_gives_the_same_vectors(tiny_pipeline):
+    pairs = [("Tokyo", "Japan"), ("dog", "bark"), ("a", "b"), ("encyclopedia", "word"), ("cat", "meow")]
+    one_batch = np.array(tiny_pipeline(pairs, batch_size=64))
+    for batch_size in (1, 2, 3):
+        np.testing.assert_allclose(np.array(tiny_pipeline(pairs, batch_size=batch_size)), one_batch, atol=1e-5)
+
+
 def test_mask_mode_refuses_a_prompt_whose_mask_token_was_truncated():
     model = RelBertModel.from_backbone(REFERENCE_DIR / "tiny-bert", aggregation_mode="mask").eval()
     pipe = pipeline("relation-embedding", model=model, tokenizer=model.tokenizer)

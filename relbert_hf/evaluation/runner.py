@@ -165,17 +165,17 @@ def evaluate_model(
     }
     if limit is not None:
         results["limit"] = limit
-    per_prefix, timings, encoded = {}, {}, {}
+    scores, per_prefix, timings, encoded = {}, {}, {}, {}
 
     def record(benchmark: Benchmark, result: dict) -> None:
         if benchmark.task == "analogy":
-            results[benchmark.key] = result["accuracy"]
+            scores[benchmark.key] = result["accuracy"]
             per_prefix[benchmark.key] = result["accuracy_per_prefix"]
         else:
-            results[benchmark.key] = result
-        scores = [f"{name} {value:.4f}" for key, name, value in headline_scores(results) if key == benchmark.key]
+            scores[benchmark.key] = result
+        headline = [f"{name} {value:.4f}" for key, name, value in headline_scores(scores) if key == benchmark.key]
         seconds, pairs = timings[benchmark.key], encoded[benchmark.key]
-        log(f"{benchmark.key}: {', '.join(scores)} ({seconds:.1f} s, {pairs} pairs encoded)")
+        log(f"{benchmark.key}: {', '.join(headline)} ({seconds:.1f} s, {pairs} pairs encoded)")
 
     start = time.perf_counter()
     embeddings = EmbeddingCache(pipe, batch_size=batch_size, cache_dir=cache_dir)
@@ -208,6 +208,7 @@ def evaluate_model(
             record(benchmark, result)
     timings["total"] = time.perf_counter() - start
     encoded["total"] = embeddings.encoded
+    results.update({benchmark.key: scores[benchmark.key] for benchmark in benchmarks})  # in `BENCHMARKS` order
     if per_prefix:
         results["analogy_accuracy_per_prefix"] = per_prefix
     results.update({"timings_s": timings, "pairs_encoded": encoded, "embedding_cache": embeddings.fingerprint})
