@@ -113,7 +113,9 @@ class RelationEmbeddingPipeline(Pipeline):
         batch_inputs = [{key: [values[i] for i in batch] for key, values in encoding.items()} for batch in batches]
         batch_vectors = super().__call__(batch_inputs, batch_size=1, **kwargs)
         vector_of = {
-            unique_pairs[i]: vector for batch, vectors in zip(batches, batch_vectors) for i, vector in zip(batch, vectors)
+            unique_pairs[i]: vector
+            for batch, vectors in zip(batches, batch_vectors)
+            for i, vector in zip(batch, vectors)
         }
         outputs = [vector_of[pair] for pair in pairs]
         return outputs[0] if single else outputs

@@ -30,12 +30,7 @@ from ..data.benchmarks import (
 )
 from ..pipeline_relbert import DEFAULT_BATCH_SIZE
 from .analogy import ANALOGY_SCORINGS, evaluate_analogy
-from .classification import (
-    PROBE_DTYPES,
-    PROBE_GRIDS,
-    classification_features,
-    score_relation_classification,
-)
+from .classification import PROBE_DTYPES, PROBE_GRIDS, classification_features, score_relation_classification
 from .embedding_cache import EmbeddingCache
 from .mapping import evaluate_relation_mapping
 
