@@ -1,11 +1,17 @@
-"""The `relation-embedding` pipeline: word pairs -> prompts -> length-sorted, dynamically padded batches -> RelBERT ->
-one vector per pair.
+"""The `relation-embedding` pipeline: word pairs -> prompts -> batches of equal-length prompts -> RelBERT -> one vector
+per pair.
+
+Batches hold prompts of one token length only, so nothing is padded, and a batch of one prompt runs as two copies.
+Padding, or a one-row batch, moves a vector by float noise (up to ~1e-5 with the embedded MiniLM); without them, a
+pair's vector with the embedded MiniLM on CPU is the same bit for bit whatever the batch size and whichever other pairs
+share the call (measured; matrix-multiply kernels may still round by the number of rows on other shapes or devices).
 
 This file is copied into every saved model folder (remote code); it imports only torch and transformers.
 """
 
 import os
 from collections.abc import Iterable, Sequence
+from itertools import groupby
 
 import torch
 
@@ -68,7 +74,8 @@ class RelationEmbeddingPipeline(Pipeline):
     ```
 
     A pair is a tuple; a list is a batch (a list of two strings is refused as ambiguous). Each distinct pair is encoded
-    once; batches are sorted by prompt length and padded only to their longest prompt; outputs follow input order.
+    once; a batch holds at most `batch_size` prompts of the same token length (longest first), so no prompt is padded
+    and a pair's vector does not depend on the other pairs; outputs follow input order.
 
     Call options: `batch_size` (default 64), `normalize` (L2-normalise each vector), `return_numpy` (`np.ndarray` of
     float32 instead of a list of floats).
@@ -87,8 +94,6 @@ class RelationEmbeddingPipeline(Pipeline):
                 f"the relation-embedding pipeline needs a RelBERT model, got a {type(self.model).__name__}; "
                 "build an untrained one on a plain encoder with RelBertModel.from_backbone(...)"
             )
-        # Right padding keeps absolute position ids (BERT) the same as without padding.
-        self.tokenizer.padding_side = "right"
 
     def _sanitize_parameters(self, normalize: bool | None = None, return_numpy: bool | None = None, **kwargs):
         postprocess_params = {}
@@ -103,13 +108,17 @@ class RelationEmbeddingPipeline(Pipeline):
         pairs, single = as_pairs(inputs)
         unique_pairs = list(dict.fromkeys(pairs))
         encoding = tokenize_pairs(self.tokenizer, self.model.config, unique_pairs)
-        longest_first = sorted(range(len(unique_pairs)), key=lambda i: -len(encoding["input_ids"][i]))
         batch_size = kwargs.pop("batch_size", None)
         batch_size = batch_size if batch_size is not None else self._batch_size or DEFAULT_BATCH_SIZE
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-        batches = [longest_first[start : start + batch_size] for start in range(0, len(longest_first), batch_size)]
-        # Each pipeline input is a whole batch (padded in `preprocess`), so the pipeline's own batching is off.
+        lengths = [len(input_ids) for input_ids in encoding["input_ids"]]
+        longest_first = sorted(range(len(unique_pairs)), key=lambda i: -lengths[i])
+        batches = []
+        for _, same_length in groupby(longest_first, key=lengths.__getitem__):
+            same_length = list(same_length)
+            batches += [same_length[start : start + batch_size] for start in range(0, len(same_length), batch_size)]
+        # Each pipeline input is a whole batch, so the pipeline's own batching is off.
         batch_inputs = [{key: [values[i] for i in batch] for key, values in encoding.items()} for batch in batches]
         batch_vectors = super().__call__(batch_inputs, batch_size=1, **kwargs)
         vector_of = {
@@ -121,11 +130,14 @@ class RelationEmbeddingPipeline(Pipeline):
         return outputs[0] if single else outputs
 
     def preprocess(self, encoded_batch: dict[str, list[list[int]]]) -> dict[str, torch.Tensor]:
-        """Pad a batch of tokenized prompts to its longest one: tensors of shape (batch, longest)."""
-        return dict(self.tokenizer.pad(encoded_batch, padding="longest", return_tensors="pt"))
+        """A batch of tokenized prompts of one length as tensors of shape (batch, length)."""
+        return {key: torch.tensor(values) for key, values in encoded_batch.items()}
 
     def _forward(self, model_inputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        return {"relation_embedding": self.model(**model_inputs).relation_embedding}
+        rows = len(model_inputs["input_ids"])
+        if rows == 1:  # one row takes another matrix-multiply path on CPU that rounds differently: run two copies
+            model_inputs = {key: value.repeat(2, 1) for key, value in model_inputs.items()}
+        return {"relation_embedding": self.model(**model_inputs).relation_embedding[:rows]}
 
     def postprocess(self, model_outputs, normalize: bool = False, return_numpy: bool = False) -> list:
         """One vector per row of the batch: a list of floats, or a float32 `np.ndarray` with `return_numpy`."""

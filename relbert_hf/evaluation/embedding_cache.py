@@ -27,7 +27,7 @@ from ..pipeline_relbert import DEFAULT_BATCH_SIZE
 
 Pair = tuple[str, str]
 
-#: Pairs per pipeline call; the progress bar advances by one chunk (the pipeline length-sorts within a chunk).
+#: Pairs per pipeline call; the progress bar advances by one chunk.
 CHUNK_SIZE = 2048
 
 
