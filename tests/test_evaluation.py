@@ -55,10 +55,12 @@ def cosine(a, b):
 
 
 def count_encoded_rows(model):
-    """Count the pairs the encoder really runs (rows of every batch) with a forward hook."""
+    """Count the pairs the encoder really runs (distinct prompts of every batch; a batch of one prompt runs as two
+    copies) with a forward hook."""
     rows = []
     hook = model.encoder.register_forward_hook(
-        lambda module, args, kwargs, output: rows.append(kwargs["attention_mask"].shape[0]), with_kwargs=True
+        lambda module, args, kwargs, output: rows.append(len(set(map(tuple, kwargs["input_ids"].tolist())))),
+        with_kwargs=True,
     )
     return rows, hook
 
