@@ -75,7 +75,8 @@ class RelationEmbeddingPipeline(Pipeline):
 
     A pair is a tuple; a list is a batch (a list of two strings is refused as ambiguous). Each distinct pair is encoded
     once; a batch holds at most `batch_size` prompts of the same token length (longest first), so no prompt is padded
-    and a pair's vector does not depend on the other pairs; outputs follow input order.
+    (with the embedded MiniLM on CPU a pair's vector then does not depend on the other pairs, bit for bit); outputs
+    follow input order.
 
     Call options: `batch_size` (default 64), `normalize` (L2-normalise each vector), `return_numpy` (`np.ndarray` of
     float32 instead of a list of floats).
